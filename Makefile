@@ -1,0 +1,83 @@
+# The interface the README teaches: `make lab` and `make test`.
+# Every target creates .venv/ from requirements.txt when it is missing or stale.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PYTHON ?= python3
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 1
+export PY_COLORS ?= 1
+
+COLLECTION := collections/ansible_collections/devopslab/docker_lab
+LAB_VARS := .cache/lab-vars.yml
+
+.PHONY: help venv engine images lab lab-destroy lint lint-yaml lint-ansible lint-python lint-docker \
+	unit unit-collection unit-apps sanity integration molecule test bench clean
+
+help:
+	@echo "make lab          build the lab VM and run site.yml on it"
+	@echo "make lab-destroy  remove the lab VM and its volume"
+	@echo "make test         lint, unit, integration and molecule tests"
+	@echo "make lint | unit | integration | molecule | bench"
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+engine:
+	@scripts/ensure-engine.sh
+
+images: engine
+	@scripts/build-images.sh
+
+lab: venv images
+	@scripts/lab-vm.sh up
+	ansible-playbook site.yml -e @$(LAB_VARS)
+	@scripts/lab-vm.sh summary
+
+lab-destroy:
+	@scripts/lab-vm.sh down
+
+lint: lint-yaml lint-ansible lint-python lint-docker
+
+lint-yaml: venv
+	yamllint -s .
+
+lint-ansible: venv
+	ansible-lint --profile production
+
+lint-python: venv
+	ruff check .
+
+lint-docker: venv
+	@echo "no Dockerfiles to lint yet"
+
+unit: unit-collection unit-apps
+
+unit-collection: venv
+	pytest -q $(COLLECTION)/tests/unit
+
+unit-apps: venv
+	@echo "no app tests yet"
+
+sanity: venv
+	@echo "no sanity tests yet"
+
+integration: venv images
+	pytest -q tests/integration
+
+molecule: venv images
+	LAB_VM_IMAGE=$$(sed -nE 's/^lab_vm_image: "(.*)"$$/\1/p' $(LAB_VARS)) molecule test
+
+test: lint unit sanity integration molecule
+
+bench: venv images
+	@echo "no benchmarks yet"
+
+clean: lab-destroy
+	rm -rf $(VENV) .cache

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Starts, shows or removes the lab VM: a systemd container standing in for an
+# Ubuntu 22.04 server. It gets named capabilities, never --privileged.
+#   scripts/lab-vm.sh up | summary | down
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO_ROOT/scripts/lib.sh"
+
+: "${LAB_VM_NAME:=devopslab-vm}"
+: "${LAB_VM_NETWORK:=devopslab-lab}"
+: "${LAB_VM_VOLUME:=${LAB_VM_NAME}-docker}"
+: "${LAB_VM_BOOT_TIMEOUT:=60}"
+
+lab_vm_image() {
+  local vars="$LAB_CACHE_DIR/lab-vars.yml"
+  [ -f "$vars" ] || die "no $vars: run scripts/build-images.sh (or make lab) first"
+  sed -nE 's/^lab_vm_image: "(.*)"$/\1/p' "$vars"
+}
+
+vm_state() { docker inspect -f '{{.State.Status}}' "$LAB_VM_NAME" 2>/dev/null || echo absent; }
+
+wait_for_systemd() {
+  local state
+  for _ in $(seq 1 "$LAB_VM_BOOT_TIMEOUT"); do
+    state=$(docker exec "$LAB_VM_NAME" systemctl is-system-running 2>/dev/null || true)
+    case "$state" in
+      running|degraded) say "Lab VM $LAB_VM_NAME is up (systemd: $state)"; return ;;
+    esac
+    sleep 1
+  done
+  die "systemd in $LAB_VM_NAME did not finish booting in ${LAB_VM_BOOT_TIMEOUT}s (last state: ${state:-none})"
+}
+
+up() {
+  local image
+  image=$(lab_vm_image)
+  docker network inspect "$LAB_VM_NETWORK" >/dev/null 2>&1 \
+    || docker network create "$LAB_VM_NETWORK" >/dev/null
+  case "$(vm_state)" in
+    running) say "Reusing the running lab VM $LAB_VM_NAME" ;;
+    absent)
+      say "Starting lab VM $LAB_VM_NAME from $image"
+      docker run -d --name "$LAB_VM_NAME" --hostname "$LAB_VM_NAME" \
+        --network "$LAB_VM_NETWORK" \
+        --cap-add SYS_ADMIN --cap-add NET_ADMIN \
+        --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+        --security-opt systempaths=unconfined \
+        --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+        -v "$LAB_VM_VOLUME:/var/lib/docker" \
+        --tmpfs /run --tmpfs /run/lock \
+        "$image" >/dev/null ;;
+    *) say "Starting the stopped lab VM $LAB_VM_NAME"; docker start "$LAB_VM_NAME" >/dev/null ;;
+  esac
+  wait_for_systemd
+}
+
+summary() {
+  local ip
+  ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$LAB_VM_NETWORK\").IPAddress}}" "$LAB_VM_NAME")
+  cat <<TEXT
+
+The lab VM is ready.
+  name        $LAB_VM_NAME ($(lab_vm_image)), address $ip on network $LAB_VM_NETWORK
+  a shell     docker exec -it $LAB_VM_NAME bash
+  its Docker  docker exec $LAB_VM_NAME docker ps
+  rerun       ansible-playbook site.yml -e @.cache/lab-vars.yml   (from .venv)
+  remove it   make lab-destroy
+TEXT
+  if docker exec "$LAB_VM_NAME" docker ps >/dev/null 2>&1; then
+    printf '\nContainers in the lab VM:\n'
+    docker exec "$LAB_VM_NAME" docker ps --format '  {{.Names}}\t{{.Status}}\t{{.Ports}}'
+    printf '\nThe lab apps answer on http://%s:<published port>/ from this machine.\n' "$ip"
+  fi
+}
+
+down() {
+  if [ "$(vm_state)" != absent ]; then
+    say "Removing the lab VM $LAB_VM_NAME"
+    docker rm -f "$LAB_VM_NAME" >/dev/null
+  fi
+  if docker volume inspect "$LAB_VM_VOLUME" >/dev/null 2>&1; then
+    say "Removing its volume $LAB_VM_VOLUME"
+    docker volume rm "$LAB_VM_VOLUME" >/dev/null
+  fi
+  if docker network inspect "$LAB_VM_NETWORK" >/dev/null 2>&1 \
+     && [ "$(docker network inspect -f '{{len .Containers}}' "$LAB_VM_NETWORK")" = 0 ]; then
+    docker network rm "$LAB_VM_NETWORK" >/dev/null
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  summary) summary ;;
+  down) down ;;
+  *) die "usage: $0 up|summary|down" ;;
+esac
