@@ -17,7 +17,11 @@ lab_vm_image() {
   sed -nE 's/^lab_vm_image: "(.*)"$/\1/p' "$vars"
 }
 
-vm_state() { docker inspect -f '{{.State.Status}}' "$LAB_VM_NAME" 2>/dev/null || echo absent; }
+vm_state() {
+  local state
+  state=$(docker container inspect -f '{{.State.Status}}' "$LAB_VM_NAME" 2>/dev/null | tr -d '[:space:]')
+  printf '%s\n' "${state:-absent}"
+}
 
 wait_for_systemd() {
   local state
