@@ -58,4 +58,4 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="module")
 def vm_name(host) -> str:
     """The lab VM's container name on this machine's engine."""
-    return host.backend.name
+    return host.backend.get_hostname()

@@ -95,4 +95,4 @@ def test_user_outside_the_group_cannot_use_docker(host):
         result = host.run("docker info")
 
     assert result.rc != 0
-    assert "permission denied" in result.stderr.lower()
+    assert "permission denied" in (result.stdout + result.stderr).lower()
