@@ -30,7 +30,8 @@ class PlaybookRun:
 
 def run_playbook(playbook: str, extra_vars: dict | None = None, *args: str) -> PlaybookRun:
     """Run one of tests/playbooks against the lab VM with Molecule's inventory."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     env.pop("ANSIBLE_ROLES_PATH", None)
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
     cmd = [

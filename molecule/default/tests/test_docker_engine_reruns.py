@@ -121,3 +121,37 @@ def test_user_added_over_ssh_uses_docker_in_the_same_play(host, vm_name, ssh_use
     assert done.returncode == 0, done.stdout + done.stderr
     assert "docker info as carol: " in done.stdout
     assert "carol" in host.group("docker").members
+
+
+@pytest.fixture
+def signing_key(host, tmp_path: Path):
+    """A throwaway ASCII-armored key standing in for Docker's, and cleanup afterwards."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--homedir", str(home), "--batch", "--quiet"]
+    subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "lab-test-key", "ed25519",
+                    "sign", "1d"], check=True)
+    key = subprocess.run([*gpg, "--armor", "--export", "lab-test-key"], check=True,
+                         capture_output=True, text=True).stdout
+    yield key
+    host.run("rm -f /etc/apt/sources.list.d/docker.sources /etc/apt/keyrings/docker.asc")
+
+
+def test_docker_ce_source_configures_the_signed_repository(host, signing_key):
+    run = run_playbook("engine_repository.yml", {
+        "docker_engine_source": "docker_ce",
+        "docker_engine_ce_gpg_key": signing_key,
+        "docker_engine_ce_version": "5:27.3.1-1~debian.12~bookworm",
+    })
+
+    assert run.rc == 0, run.output
+    sources = host.file("/etc/apt/sources.list.d/docker.sources").content_string
+    assert "URIs: https://download.docker.com/linux/debian" in sources
+    assert "Suites: bookworm" in sources
+    assert "Components: stable" in sources
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in sources
+    sites = host.check_output("apt-get indextargets --no-release-info --format '$(SITE)'")
+    assert "https://download.docker.com/linux/debian" in sites
+    assert ("packages: docker-ce=5:27.3.1-1~debian.12~bookworm "
+            "docker-ce-cli=5:27.3.1-1~debian.12~bookworm containerd.io docker-compose-plugin"
+            ) in run.output
