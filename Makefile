@@ -13,7 +13,7 @@ export PY_COLORS ?= 1
 COLLECTION := collections/ansible_collections/devopslab/docker_lab
 LAB_VARS := .cache/lab-vars.yml
 
-.PHONY: help venv engine images lab lab-destroy lint lint-yaml lint-ansible lint-python lint-docker \
+.PHONY: help venv engine images lab lab-destroy lint lint-yaml lint-ansible lint-python lint-docker lint-docs \
 	unit unit-collection unit-apps sanity integration molecule test bench clean
 
 help:
@@ -43,7 +43,7 @@ lab: venv images
 lab-destroy:
 	@scripts/lab-vm.sh down
 
-lint: lint-yaml lint-ansible lint-python lint-docker
+lint: lint-yaml lint-ansible lint-python lint-docker lint-docs
 
 lint-yaml: venv
 	yamllint -s .
@@ -53,6 +53,9 @@ lint-ansible: venv
 
 lint-python: venv
 	ruff check .
+
+lint-docs: venv
+	python scripts/role-docs.py --check
 
 lint-docker: venv
 	@echo "no Dockerfiles to lint yet"
