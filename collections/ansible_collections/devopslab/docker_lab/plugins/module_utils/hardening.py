@@ -42,12 +42,18 @@ def docker_run_args(baseline: dict | None = None) -> list[str]:
     for opt in b["security_opt"]:
         args += ["--security-opt", opt]
     args += [
-        "--memory", b["memory"],
-        "--memory-swap", b["memory_swap"],
-        "--cpus", str(b["cpus"]),
-        "--pids-limit", str(b["pids_limit"]),
-        "--restart", b["restart_policy"],
-        "--log-driver", b["log_driver"],
+        "--memory",
+        b["memory"],
+        "--memory-swap",
+        b["memory_swap"],
+        "--cpus",
+        str(b["cpus"]),
+        "--pids-limit",
+        str(b["pids_limit"]),
+        "--restart",
+        b["restart_policy"],
+        "--log-driver",
+        b["log_driver"],
     ]
     for key, value in sorted(b["log_options"].items()):
         args += ["--log-opt", f"{key}={value}"]
