@@ -43,6 +43,15 @@ def ensure_directory(path: str, uid: int, gid: int, mode: int, check_mode: bool)
     return True
 
 
+def make_missing_directory(path: str, mode: int, check_mode: bool) -> bool:
+    """Make path (and its parents) when missing; an existing one is left as it is."""
+    if os.path.isdir(path):
+        return False
+    if not check_mode:
+        os.makedirs(path, mode=mode)
+    return True
+
+
 def ensure_secret(path: str, gid: int, check_mode: bool) -> bool:
     """A random secret made once at path, readable by root and gid only; True when changed."""
     if os.path.exists(path):

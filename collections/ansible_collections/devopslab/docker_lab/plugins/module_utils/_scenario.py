@@ -390,12 +390,12 @@ class ScenarioManager:
         changed = False
         if service["log_dir"]:
             log_root = self.params["log_root"]
-            changed |= host.ensure_directory(log_root, 0, 0, 0o755, self.check_mode)
+            changed |= host.make_missing_directory(log_root, 0o755, self.check_mode)
             path = os.path.join(log_root, name)
             changed |= host.ensure_directory(path, self.uid, self.gid, 0o750, self.check_mode)
         if service["secrets"]:
             root = self.params["secrets_root"]
-            changed |= host.ensure_directory(root, 0, 0, 0o755, self.check_mode)
+            changed |= host.make_missing_directory(root, 0o755, self.check_mode)
             directory = os.path.join(root, name)
             changed |= host.ensure_directory(directory, 0, self.gid, 0o750, self.check_mode)
             for secret in service["secrets"]:
