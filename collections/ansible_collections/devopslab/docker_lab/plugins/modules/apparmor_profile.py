@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: apparmor_profile
-short_description: Install an AppArmor profile after compiling it, and load it where the kernel has AppArmor
+short_description: Compile and install an AppArmor profile, and load it where the kernel can
 version_added: 0.1.0
 description:
   - Compiles the profile in O(content) with C(apparmor_parser --skip-kernel-load --skip-cache)
@@ -25,9 +25,9 @@ author:
 requirements:
   - The C(apparmor) package on the target (C(apparmor_parser) and C(aa-status)).
 notes:
-  - The lab's container profiles are named C(devopslab-<container_name>); the
-    M(devopslab.docker_lab.flask_scenario) option O(devopslab.docker_lab.flask_scenario#module:apparmor_profile)
-    finds them by that name.
+  - The lab's container profiles are named C(devopslab-<container_name>), the name the
+    M(devopslab.docker_lab.flask_scenario) module runs each container with when the kernel holds
+    it.
   - O(mode) is how the profile is loaded now. At boot the C(apparmor) service loads the file as
     written, so a profile meant to stay in complain mode carries C(flags=(complain)) in O(content).
 attributes:
@@ -123,14 +123,13 @@ profiles:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.devopslab.docker_lab.plugins.module_utils._apparmor import (
+    ProfileError,
+    Status,
     check_options,
     compile_command,
     load_command,
     parser_message,
-    ProfileError,
-    Status,
     status_from_aa_status,
     unload_command,
 )
@@ -153,7 +152,7 @@ class ProfileManager:
     def _tool(self, name: str) -> str:
         path = self.module.get_bin_path(name, opt_dirs=["/sbin", "/usr/sbin"])
         if path is None:
-            self.module.fail_json(msg=MISSING_TOOLS.format(name), path=None)
+            self.module.fail_json(msg=MISSING_TOOLS.format(name))
         return path
 
     def _read(self) -> str | None:
@@ -168,7 +167,7 @@ class ProfileManager:
         return status_from_aa_status(rc, json_out, text_out, text_err)
 
     def _fail(self, msg: str, **extra) -> None:
-        self.module.fail_json(msg=msg, path=self.path, **extra)
+        self.module.fail_json(msg=msg, **extra)
 
     def compile_new(self) -> str:
         """The new content in a temporary file, compiled; fails with the parser's words."""
@@ -212,7 +211,8 @@ class ProfileManager:
         status = self.status()
         if not status.available and self.params["required"]:
             self._fail(
-                f"The kernel has no AppArmor to load {self.params['name']} into ({status.reason}), "
+                f"The kernel has no AppArmor to load {self.params['name']} into "
+                f"(aa-status: {status.reason.rstrip('.')}), "
                 "and required is true; nothing was changed"
             )
         file_changes = self.before != self.params["content"]
@@ -226,9 +226,9 @@ class ProfileManager:
             status = self.status()
         if not status.available:
             self.module.warn(
-                f"The kernel has no AppArmor ({status.reason}): the profiles are compiled and "
-                "installed but not loaded, and containers run without them. Set required to "
-                "true to fail instead."
+                f"The kernel has no AppArmor (aa-status: {status.reason.rstrip('.')}): the "
+                "profiles are compiled and installed but not loaded, and containers run "
+                "without them. Set required to true to fail instead."
             )
         self.finish(status, file_changes or kernel_changes, self.params["content"])
 
