@@ -46,7 +46,7 @@ up() {
       say "Starting lab VM $LAB_VM_NAME from $image"
       docker run -d --name "$LAB_VM_NAME" --hostname "$LAB_VM_NAME" \
         --network "$LAB_VM_NETWORK" \
-        --cap-add SYS_ADMIN --cap-add NET_ADMIN \
+        --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE \
         --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
         --security-opt systempaths=unconfined \
         --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
