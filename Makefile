@@ -58,7 +58,7 @@ lint-docs: venv
 	python scripts/role-docs.py --check
 
 lint-docker: venv
-	@echo "no Dockerfiles to lint yet"
+	git ls-files --cached --others --exclude-standard -- '*Dockerfile' | xargs hadolint
 
 unit: unit-collection unit-apps
 
@@ -66,7 +66,9 @@ unit-collection: venv
 	pytest -q $(COLLECTION)/tests/unit
 
 unit-apps: venv
-	@echo "no app tests yet"
+	@status=0; for suite in apps/*/tests apps/*/*/tests; do \
+	  echo "== $$suite"; pytest -q -p no:cacheprovider $$suite || status=1; \
+	done; exit $$status
 
 sanity: venv
 	@echo "no sanity tests yet"

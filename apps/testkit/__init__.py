@@ -1,0 +1,1 @@
+"""Test support shared by the lab apps' suites; never copied into an image."""
