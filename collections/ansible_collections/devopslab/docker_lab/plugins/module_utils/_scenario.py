@@ -425,7 +425,7 @@ class ScenarioManager:
             mounts=[Mount(target, volume, type="volume")],
             network_mode="none",
             cap_drop=["ALL"],
-            cap_add=["CHOWN", "DAC_READ_SEARCH"],
+            cap_add=["CHOWN", "DAC_OVERRIDE"],
             security_opt=["no-new-privileges"],
             read_only=True,
             mem_limit="64m",

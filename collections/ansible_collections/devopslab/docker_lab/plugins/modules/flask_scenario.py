@@ -29,9 +29,10 @@ description:
     put back, from their previous image, when O(rollback=true), and the module fails with the health
     log and the last log lines.
   - A service's data volume C(<container_name>-data) is handed to the container's user before the
-    container starts, by a short-lived helper container of the same image that runs as uid 0 with
-    only the C(CHOWN) and C(DAC_READ_SEARCH) capabilities and no network. This takes over files an
-    earlier version wrote as root (such as an SQLite database with its C(-wal) and C(-shm) files).
+    container starts, by a short-lived helper container of the same image that runs C(find) and
+    C(chown) as uid 0 with only the C(CHOWN) and C(DAC_OVERRIDE) capabilities (both in Docker's
+    default set), a read-only root filesystem and no network. This takes over files an earlier
+    version wrote as root (such as an SQLite database with its C(-wal) and C(-shm) files).
 author:
   - DevOpsLab contributors
 requirements:
