@@ -12,9 +12,9 @@ from __future__ import annotations
 import calendar
 import os
 import time
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 from ansible_collections.devopslab.docker_lab.plugins.module_utils import _engine as engine
 from ansible_collections.devopslab.docker_lab.plugins.module_utils import _host as host
 from ansible_collections.devopslab.docker_lab.plugins.module_utils import _settings as settings
@@ -43,6 +43,13 @@ except ImportError:
     pass  # reported by main() through engine.HAS_DOCKER
 
 PREVIOUS = "-previous"
+# The health check for an image without one: GET the service's health_path inside the
+# container with the image's own python3; exit 0 only on HTTP 200.
+HTTP_PROBE = (
+    "import http.client, sys; "
+    "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=4); "
+    "c.request('GET', sys.argv[2]); sys.exit(c.getresponse().status != 200)"
+)
 NS = 1_000_000_000
 
 
@@ -303,10 +310,15 @@ class ScenarioManager:
             return own
         if not (service["port"] and service["health_path"]):
             return own
-        url = f"http://127.0.0.1:{service['port']}{service['health_path']}"
-        probe = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)"
         return {
-            "Test": ["CMD", "python3", "-c", probe, url],
+            "Test": [
+                "CMD",
+                "python3",
+                "-c",
+                HTTP_PROBE,
+                str(service["port"]),
+                service["health_path"],
+            ],
             "Interval": 5 * NS,
             "Timeout": 5 * NS,
             "Retries": 3,
@@ -591,7 +603,7 @@ class ScenarioManager:
         if problem is None:
             self.drop_previous(replaced)
             return
-        if self.params["rollback"] and any(old for _, old in replaced):
+        if self.params["rollback"] and any(old for step, old in replaced):
             self.roll_back(replaced)
         else:
             self.drop_previous(replaced)
@@ -612,9 +624,8 @@ class ScenarioManager:
         return f"{problem['container']}: {detail} ({what}, health_timeout={timeout}s)"
 
     def drop_previous(self, replaced: list) -> None:
-        for _, old in replaced:
-            if old:
-                self.api.remove_container(old["Id"], force=True)
+        for old in (old for step, old in replaced if old):
+            self.api.remove_container(old["Id"], force=True)
 
     def roll_back(self, replaced: list) -> None:
         for step, old in reversed(replaced):
@@ -623,9 +634,8 @@ class ScenarioManager:
                 self.api.remove_container(name, force=True)
             if old:
                 self.api.rename(old["Id"], name)
-        for _, old in replaced:
-            if old:
-                self.api.start(old["Id"])
+        for old in (old for step, old in replaced if old):
+            self.api.start(old["Id"])
         self.result["rolled_back"] = True
         self.wait_healthy()
 
@@ -661,9 +671,8 @@ class ScenarioManager:
             return True
         url = f"http://{self.probe_address()}:{port}{service['health_path']}"
         try:
-            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - local URL
-                return response.status == 200
-        except OSError:
+            return open_url(url, timeout=3, validate_certs=False).getcode() == 200
+        except (OSError, ValueError):
             return False
 
     def probe_address(self) -> str:

@@ -54,7 +54,7 @@ def env_dict(entries: list[str] | None) -> dict[str, str]:
     """Turn the engine's KEY=VALUE list into a dict."""
     result = {}
     for entry in entries or []:
-        key, _, value = entry.partition("=")
+        key, value = (entry.split("=", 1) + [""])[:2]
         result[key] = value
     return result
 

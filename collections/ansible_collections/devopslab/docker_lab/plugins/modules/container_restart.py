@@ -18,7 +18,7 @@ description:
   - The schedules, the container names and the paths are checked before anything is touched; the
     file is written atomically (a temporary file in the same directory, then a rename).
 author:
-  - DevOpsLab contributors
+  - DevOpsLab contributors (@devopslab)
 requirements:
   - cron on the target (the C(cron) package), which reads C(/etc/cron.d/).
   - With O(require_running=true), the Docker SDK for Python 5.0.3 or newer (C(python3-docker)).
@@ -29,11 +29,13 @@ notes:
 attributes:
   check_mode:
     support: full
+    description: Reports whether the file would change and writes nothing.
   diff_mode:
     support: full
     description: Shows the cron file before and after.
   idempotent:
     support: full
+    description: The file is rewritten only when its content would change.
 options:
   name:
     description:
@@ -48,8 +50,8 @@ options:
     default: []
   schedule:
     description:
-      - When to restart them: five cron fields (minute hour day-of-month month day-of-week) or one
-        of V(@hourly), V(@daily), V(@weekly), V(@monthly), V(@yearly), V(@reboot).
+      - When to restart them, as five cron fields (minute hour day-of-month month day-of-week) or
+        one of V(@hourly), V(@daily), V(@weekly), V(@monthly), V(@yearly), V(@reboot).
       - The default is midnight every Sunday.
     type: str
     default: "0 0 * * 0"

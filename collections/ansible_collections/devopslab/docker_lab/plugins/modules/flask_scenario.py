@@ -12,11 +12,11 @@ version_added: 0.1.0
 description:
   - Reads the scenario's manifest C(scenario.yml) in O(src), builds each service's image on the
     engine, and runs one container per service on a user-defined network, in the manifest's order.
-  - Every container runs with the hardening baseline of the collection (module_utils C(hardening)):
-    a non-root user, a read-only root filesystem with a tmpfs C(/tmp), all capabilities dropped,
-    C(no-new-privileges), memory, CPU and pids limits, a restart policy, json-file log rotation,
-    a health check, and published ports bound to O(bind_address) only. An option relaxes one of
-    these only when it is set.
+  - Every container runs with the hardening baseline of the collection (module_utils
+    C(hardening)), that is a non-root user, a read-only root filesystem with a tmpfs C(/tmp), all
+    capabilities dropped, C(no-new-privileges), memory, CPU and pids limits, a restart policy,
+    json-file log rotation, a health check, and published ports bound to O(bind_address) only.
+    An option relaxes one of these only when it is set.
   - An image is tagged C(<image_prefix>/<container_name>:<version>) and labelled with a hash of its
     build context (the files C(.dockerignore) lets through, the build arguments and the base image);
     an image whose label matches is not built again.
@@ -34,7 +34,7 @@ description:
     default set), a read-only root filesystem and no network. This takes over files an earlier
     version wrote as root (such as an SQLite database with its C(-wal) and C(-shm) files).
 author:
-  - DevOpsLab contributors
+  - DevOpsLab contributors (@devopslab)
 requirements:
   - Docker SDK for Python 5.0.3 or newer on the target (C(python3-docker)).
   - PyYAML on the target (C(python3-yaml)).
@@ -55,6 +55,7 @@ attributes:
     description: Shows each changing container's normalized settings before and after.
   idempotent:
     support: full
+    description: A second run with the same options and build contexts reports no change.
 options:
   name:
     description:
@@ -229,19 +230,34 @@ containers:
   type: list
   elements: dict
   contains:
-    name: {description: The container's name., type: str, returned: always}
-    id: {description: The container's id., type: str, returned: always}
+    name:
+      description: The container's name.
+      type: str
+      returned: always
+    id:
+      description: The container's id.
+      type: str
+      returned: always
     image:
       description: The image reference the container was created from.
       type: str
       returned: always
-    image_id: {description: The id of that image., type: str, returned: always}
-    status: {description: The engine's state, such as running., type: str, returned: always}
+    image_id:
+      description: The id of that image.
+      type: str
+      returned: always
+    status:
+      description: The engine's state of the container, for example V(running).
+      type: str
+      returned: always
     health:
       description: V(healthy), V(unhealthy), V(starting), or V(none) without a health check.
       type: str
       returned: always
-    started_at: {description: When the container last started., type: str, returned: always}
+    started_at:
+      description: When the container last started.
+      type: str
+      returned: always
   sample:
     - name: scenario2-backend
       id: 4f1c0e4b2d0e
