@@ -167,6 +167,16 @@ def test_broken_profile_fails_with_the_parser_message_and_keeps_the_old_one(host
     assert host.file(f"{PROFILE_DIR}/{TEST_PROFILE}").content_string == GOOD
 
 
+def test_module_refuses_content_that_does_not_declare_the_name(host):
+    other = "devopslab-molecule-other"
+
+    run = run_playbook("apparmor_profile.yml", {"profile_name": other, "profile_content": GOOD})
+
+    assert recap(run.output)["failed"] == 1
+    assert f"content must declare 'profile {other}'" in run.output
+    assert not host.file(f"{PROFILE_DIR}/{other}").exists
+
+
 def test_module_required_fails_before_writing_where_the_kernel_has_no_apparmor(host):
     host.run(f"rm -f {PROFILE_DIR}/{TEST_PROFILE}")
 

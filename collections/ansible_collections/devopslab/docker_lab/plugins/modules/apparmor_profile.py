@@ -21,7 +21,7 @@ description:
   - Reports every loaded profile and its mode, read from C(aa-status) (its JSON output where it
     gives one).
 author:
-  - DevOpsLab contributors
+  - DevOpsLab contributors (@devopslab)
 requirements:
   - The C(apparmor) package on the target (C(apparmor_parser) and C(aa-status)).
 notes:
@@ -39,6 +39,7 @@ attributes:
     description: Shows the profile file before and after.
   idempotent:
     support: full
+    description: The file is written and the profile loaded only when either would change.
 options:
   name:
     description:
@@ -162,7 +163,7 @@ class ProfileManager:
             return handle.read()
 
     def status(self) -> Status:
-        _, json_out, _ = self.module.run_command([self.aa_status, "--json"])
+        json_out = self.module.run_command([self.aa_status, "--json"])[1]
         rc, text_out, text_err = self.module.run_command([self.aa_status])
         return status_from_aa_status(rc, json_out, text_out, text_err)
 
