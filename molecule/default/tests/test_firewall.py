@@ -155,6 +155,10 @@ def assert_published_ports_obey(host, client, published, vm_ip: str) -> None:
     assert banner.startswith("SSH-2.0-")
 
 
+def firewall_state(host) -> str:
+    return host.file("/etc/ufw/after.rules").content_string + host.check_output("ufw status")
+
+
 def test_ufw_is_active_and_denies_incoming_and_routed_by_default(host):
     status = host.check_output("ufw status verbose")
 
@@ -223,6 +227,32 @@ def test_docker_user_rules_live_in_ufw_after_rules(host):
     assert "# BEGIN DEVOPSLAB DOCKER-USER" in after
     assert ":DOCKER-USER - [0:0]" in after
     assert "-m conntrack --ctstate DNAT -j DROP" in chain
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"firewall_published_ports": [{"port": 70000, "sources": ["any"]}]},
+         "firewall_published_ports[0] must have port (1 to 65535)"),
+        ({"firewall_published_ports": [{"port": 8000, "sources": ["10.0.0.300/8"]}]},
+         "firewall_published_ports[0] must have port"),
+        ({"firewall_published_ports": [{"port": 8000, "proto": "icmp", "sources": ["any"]}]},
+         "proto"),
+        ({"firewall_published_ports": [{"port": 8000}]}, "sources"),
+        ({"firewall_ssh_sources": ["example.com"]}, "not valid: example.com"),
+        ({"firewall_ssh_port": 0}, "firewall_ssh_port must be a port from 1 to 65535"),
+        ({"firewall_docker_interfaces": ["br-far-too-long-name"]}, "not valid: br-far-too-long"),
+        ({"firewall_logging": "loud"}, "firewall_logging"),
+    ],
+)
+def test_bad_variables_fail_naming_them_before_anything_changes(host, variables, message):
+    before = firewall_state(host)
+
+    run = run_playbook("firewall.yml", variables, "--limit", "lab")
+
+    assert run.rc != 0
+    assert message in run.output, run.output[-2000:]
+    assert firewall_state(host) == before
 
 
 @pytest.mark.disruptive
