@@ -86,7 +86,7 @@ molecule: venv images
 test: lint unit sanity integration molecule
 
 bench: venv images
-	@echo "no benchmarks yet"
+	python bench/run.py
 
 clean: lab-destroy
 	rm -rf $(VENV) .cache

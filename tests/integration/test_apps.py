@@ -129,6 +129,25 @@ def test_stress_runs_as_the_app_user_held_to_half_a_cpu(apps_engine, apps_images
     assert (user + system) / real <= BASELINE["cpus"] * 1.3, logs
 
 
+@pytest.mark.parametrize(("megabytes", "killed"), [(128, False), (400, True)])
+def test_stress_past_the_memory_limit_is_killed_by_the_kernel(
+    apps_engine, apps_images, megabytes, killed
+):
+    once = dict(BASELINE, restart_policy="no")
+    work = f"var=--vm 1 --vm-bytes {megabytes}M --timeout 3s --metrics-brief -v"
+    name = apps_engine.run(f"itest-apps-stress-{megabytes}", apps_images["stress"], "-e", work,
+                           baseline=once)
+
+    exit_code = apps_engine.docker("wait", name, timeout=60)
+    logs = apps_engine.docker_result("logs", name).stderr
+    apps_engine.remove(name)
+
+    bogo_ops = int(re.search(r"metrc: \[\d+\] vm\s+(\d+)", logs).group(1))
+    assert exit_code == "0", logs
+    assert ("assuming killed by OOM killer" in logs) is killed
+    assert (bogo_ops == 0) is killed
+
+
 def test_a_secret_left_in_the_build_context_never_reaches_the_image(
     apps_engine, apps_images, apps_dir, tmp_path
 ):

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.devopslab.docker_lab.plugins.module_utils.hardening import BASELINE
+from ansible_collections.devopslab.docker_lab.plugins.module_utils.hardening import (
+    BASELINE,
+    docker_run_args,
+)
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 SCENARIOS = ["scenario_0", "scenario_1", "scenario_2", "stress"]
@@ -123,3 +126,7 @@ def test_compose_runs_every_service_under_the_hardening_baseline(scenario):
         if scenario != "stress":  # a one-off run, which a restart policy would repeat forever
             assert service["restart"] == BASELINE["restart_policy"]
             assert service["logging"]["options"] == BASELINE["log_options"]
+
+
+def test_the_readme_shows_the_baseline_flags_as_the_code_renders_them():
+    assert " ".join(docker_run_args()) in (APPS / "README.md").read_text()

@@ -144,7 +144,7 @@ def owners(engine, image: str, volume: str) -> dict[str, str]:
 
 def hand_over(engine, image: str, volume: str) -> None:
     """What the deploy does before a start: chown what the app's uid does not own, with a
-    root helper that has only CHOWN and DAC_READ_SEARCH and no network."""
+    short-lived root container that has only CHOWN and DAC_READ_SEARCH and no network."""
     owner = f"{APP_UID}:{APP_GID}"
     engine.docker(
         "run", "--rm", "--user", "0:0", "--cap-drop", "ALL", "--cap-add", "CHOWN",
