@@ -3,7 +3,8 @@
 1. scenario_2's backend: requests per second and p99 latency of GET /posts and
    POST /posts at 16 connections (wrk), under gunicorn (the image's command) and
    under Flask's dev server (same image, same code, same hardening limits), with the
-   ratio, and the writes lost: posts answered 201 but not stored (must be 0).
+   ratio, and the writes lost: posts answered 201 but not stored (must be 0). The
+   two servers run side by side and are measured in turns, ROUNDS times each.
 2. Each lab image's size and what it adds to its base image.
 3. A clean build of scenario_2's backend against a rebuild after a one-line code
    change (the dependency layer stays cached), as a ratio.
@@ -17,11 +18,12 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +37,7 @@ from ansible_collections.devopslab.docker_lab.plugins.module_utils.hardening imp
 from testkit.engine import DockerCLI, lab_base_image  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = 16
 SEEDED_POSTS = 100
 LABEL = "devopslab.bench=run"
@@ -110,16 +113,35 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def measure_server(engine: DockerCLI, image: str, server: str) -> dict:
-    with backend(engine, image, server) as url:
-        progress(f"{server}: GET /posts for {SECONDS} s")
-        reads = wrk(f"{url}/posts")
-        progress(f"{server}: POST /posts for {SECONDS} s")
-        writes = wrk(f"{url}/posts", POST_SCRIPT)
-        progress(f"{server}: reading back {len(writes['created'])} created posts")
-        lost = set(writes.pop("created")) - stored_ids(engine, url)
-        reads.pop("created")
-    return {"GET /posts": reads, "POST /posts": writes, "writes_lost": len(lost)}
+def median_run(runs: list[dict]) -> dict:
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+        "failed": sum(run["failed"] for run in runs),
+    }
+
+
+def measure_servers(engine: DockerCLI, image: str) -> dict:
+    """Both servers up at once, measured in turns, so a change in the machine's load
+    falls on both; the medians of ROUNDS runs each."""
+    with ExitStack() as stack:
+        urls = {server: stack.enter_context(backend(engine, image, server)) for server in SERVERS}
+        runs: dict = {server: {"GET /posts": [], "POST /posts": []} for server in SERVERS}
+        created: dict = {server: [] for server in SERVERS}
+        for endpoint, script in (("GET /posts", None), ("POST /posts", POST_SCRIPT)):
+            for turn in range(1, ROUNDS + 1):
+                for server, url in urls.items():
+                    progress(f"{endpoint}, {server}, run {turn} of {ROUNDS}: {SECONDS} s")
+                    result = wrk(f"{url}/posts", script)
+                    created[server] += result.pop("created")
+                    runs[server][endpoint].append(result)
+        return {
+            server: {
+                **{endpoint: median_run(runs[server][endpoint]) for endpoint in runs[server]},
+                "writes_lost": len(set(created[server]) - stored_ids(engine, urls[server])),
+            }
+            for server in SERVERS
+        }
 
 
 def image_sizes(engine: DockerCLI, tags: dict[str, str]) -> dict:
@@ -155,8 +177,10 @@ def ratio(first: float, second: float) -> str:
 def report(results: dict) -> None:
     servers = results["servers"]
     gunicorn, dev = servers["gunicorn"], servers["flask dev server"]
-    print(f"\nscenario2-backend, {CONNECTIONS} connections, {SECONDS} s per run, both in the "
-          f"same image under the baseline ({BASELINE['cpus']} CPU, {BASELINE['memory']})")
+    print(f"\nscenario2-backend, {CONNECTIONS} connections, median of {ROUNDS} runs of "
+          f"{SECONDS} s taken in turns, both in the same image under the baseline "
+          f"({BASELINE['cpus']} CPU, {BASELINE['memory']}); load average at the start "
+          f"{results['load_average']:.2f} on {os.cpu_count()} CPUs")
     print(f"{'':24}{'gunicorn':>14}{'flask dev':>14}{'ratio':>10}")
     for endpoint in ("GET /posts", "POST /posts"):
         a, b = gunicorn[endpoint], dev[endpoint]
@@ -187,8 +211,8 @@ def main() -> None:
         tags = {name: engine.build(path, f"devopslab-bench/{name}:latest")
                 for name, path in IMAGES.items()}
         results = {
-            "servers": {server: measure_server(engine, tags["scenario2-backend"], server)
-                        for server in SERVERS},
+            "load_average": os.getloadavg()[0],
+            "servers": measure_servers(engine, tags["scenario2-backend"]),
             "base_image": engine.base_image,
             "base_size": int(engine.docker("image", "inspect", "-f", "{{.Size}}",
                                            engine.base_image)),
