@@ -63,6 +63,32 @@ def test_the_engine_applies_every_baseline_setting(apps_engine, apps_images):
     assert list(host["Tmpfs"]) == list(BASELINE["tmpfs"])
 
 
+@pytest.mark.parametrize("name", ["scenario2-backend", "scenario2-frontend"])
+def test_multi_stage_images_carry_no_pip_and_no_compiler(apps_engine, apps_images, name):
+    probe = apps_engine.docker_result(
+        "run", "--rm", "--network", "none", "--entrypoint", "sh", apps_images[name], "-c",
+        "python3 -m pip --version || command -v gcc cc || ls -d /root/.cache/pip",
+    )
+
+    assert probe.returncode != 0
+    assert "No module named pip" in probe.stderr
+
+
+def test_a_code_change_rebuilds_only_the_code_layer(apps_engine, apps_images, apps_dir, tmp_path):
+    context = tmp_path / "backend"
+    shutil.copytree(apps_dir / "scenario_2" / "backend", context)
+    before = apps_engine.inspect(apps_engine.build(context, "itest-apps/layers:before"))
+    with open(context / "store.py", "a", encoding="utf-8") as store:
+        store.write("# a one-line change\n")
+
+    after = apps_engine.inspect(apps_engine.build(context, "itest-apps/layers:after"))
+    apps_engine.docker("rmi", "itest-apps/layers:before", "itest-apps/layers:after")
+
+    old_layers, new_layers = before["RootFS"]["Layers"], after["RootFS"]["Layers"]
+    assert len(old_layers) == len(new_layers)
+    assert old_layers[:-1] == new_layers[:-1] and old_layers[-1] != new_layers[-1]
+
+
 @pytest.fixture(scope="module")
 def scenario1(apps_engine, apps_images, apps_dir):
     """scenario_1's pair on a user-defined network, the frontend reaching the backend by name."""
