@@ -275,6 +275,38 @@ def test_restarted_restarts_every_container(lab):
         assert after[name][1] != before[name][1]
 
 
+def test_a_swap_cut_short_is_repaired_by_the_next_run(lab):
+    api = f"{lab['prefix']}-api"
+    before = ids_and_starts(lab)[api][0]
+    container = lab["client"].containers.get(api)
+    container.stop(timeout=2)
+    container.rename(f"{api}-previous")
+
+    result = run_module(MODULE, lab["args"])
+
+    assert result["changed"] is True, result.get("msg")
+    assert ids_and_starts(lab)[api][0] == before
+    assert [c["health"] for c in result["containers"]] == ["healthy", "healthy"]
+    assert not lab["client"].containers.list(all=True, filters={"name": f"{api}-previous"})
+
+
+def test_a_service_dropped_from_the_manifest_is_removed(lab):
+    manifest_file = Path(lab["args"]["src"]) / "scenario.yml"
+    manifest = manifest_file.read_text()
+    services = yaml.safe_load(manifest)
+    services["services"] = services["services"][:1]
+    manifest_file.write_text(yaml.safe_dump(services))
+    try:
+        result = run_module(MODULE, dict(lab["args"], ports={}))
+    finally:
+        manifest_file.write_text(manifest)
+
+    assert result["changed"] is True, result.get("msg")
+    assert result["removed"] == [f"{lab['prefix']}-web"]
+    assert not lab["client"].containers.list(all=True, filters={"name": f"{lab['prefix']}-web"})
+    assert run_module(MODULE, lab["args"])["recreated"] == [f"{lab['prefix']}-web"]
+
+
 def test_absent_removes_the_containers_and_keeps_the_data_volume(lab):
     result = run_module(MODULE, {"name": lab["prefix"], "state": "absent"})
 

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.devopslab.docker_lab.plugins.module_utils import _settings as settings
-from ansible_collections.devopslab.docker_lab.plugins.module_utils.hardening import BASELINE
 
 
-def params(**changes) -> dict:
-    base = {
-        "name": "scenario_2",
-        "version": "1.0.0",
-        "image_prefix": "devopslab",
-        "user": BASELINE["user"],
-        "pids_limit": BASELINE["pids_limit"],
-        "health_timeout": 120,
-        "bind_address": BASELINE["bind_address"],
-        "network": "devopslab",
-        "network_bridge": "br-devopslab",
-        "cap_add": [],
-        "apparmor_profile": None,
-    }
-    base.update(changes)
-    return base
-
-
-def test_the_defaults_pass():
-    settings.check_identity(params())
-    settings.check_limits(params())
+def test_the_defaults_pass(scenario_params):
+    settings.check_identity(scenario_params())
+    settings.check_limits(scenario_params())
 
 
 @pytest.mark.parametrize(
@@ -39,9 +20,9 @@ def test_the_defaults_pass():
         ({"user": "root"}, "user must be a numeric uid"),
     ],
 )
-def test_identity_errors_name_the_option(changes, message):
+def test_identity_errors_name_the_option(scenario_params, changes, message):
     with pytest.raises(settings.OptionError, match=message):
-        settings.check_identity(params(**changes))
+        settings.check_identity(scenario_params(**changes))
 
 
 @pytest.mark.parametrize(
@@ -56,9 +37,9 @@ def test_identity_errors_name_the_option(changes, message):
         ({"apparmor_profile": "x; rm"}, "apparmor_profile must be a profile name"),
     ],
 )
-def test_limit_errors_name_the_option(changes, message):
+def test_limit_errors_name_the_option(scenario_params, changes, message):
     with pytest.raises(settings.OptionError, match=message):
-        settings.check_limits(params(**changes))
+        settings.check_limits(scenario_params(**changes))
 
 
 def test_memory_swap_defaults_to_no_swap():
