@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-from module_runner import engine, run_module  # noqa: E402
+from module_runner import base_image, engine, run_module  # noqa: E402
 
 MODULE = "devopslab.docker_lab.container_restart"
-BASE_IMAGE = os.environ.get("LAB_SCENARIOS_BASE_IMAGE", "devopslab/python-base:3.11-bookworm")
+BASE_IMAGE = base_image()
 
 pytestmark = pytest.mark.skipif(
     shutil.which("docker") is None, reason="needs the host's Docker engine (make engine)"

@@ -8,7 +8,6 @@ tests run in file order: deploy, redeploy, change, break, restart, remove.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import sys
@@ -25,11 +24,11 @@ from ansible_collections.devopslab.docker_lab.plugins.module_utils.hardening imp
     APP_UID,
     BASELINE,
 )
-from module_runner import engine, engine_snapshot, run_module  # noqa: E402
+from module_runner import base_image, engine, engine_snapshot, run_module  # noqa: E402
 
 MODULE = "devopslab.docker_lab.flask_scenario"
 FIXTURE = Path(__file__).parent / "fixtures" / "tinyapp"
-BASE_IMAGE = os.environ.get("LAB_SCENARIOS_BASE_IMAGE", "devopslab/python-base:3.11-bookworm")
+BASE_IMAGE = base_image()
 
 pytestmark = pytest.mark.skipif(
     shutil.which("docker") is None, reason="needs the host's Docker engine (make engine)"
