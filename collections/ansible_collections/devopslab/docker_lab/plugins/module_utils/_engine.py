@@ -39,8 +39,9 @@ class EngineError(Exception):
     """The engine refused or failed; the message says what was being done."""
 
 
-def connect(docker_host: str, timeout: int = 120):
-    """A low-level client for the engine at docker_host, checked with a ping."""
+def connect(docker_host: str, timeout: int = 600):
+    """A low-level client for the engine at docker_host, checked with a ping. The
+    timeout is per read, and a build step such as a pip install can be quiet a while."""
     try:
         api = docker.APIClient(base_url=docker_host, version="auto", timeout=timeout)
         api.ping()
