@@ -186,6 +186,20 @@ def test_check_mode_diff_shows_a_changed_port_and_leaves_the_container(lab):
     assert ids_and_starts(lab) == before
 
 
+def test_check_mode_diff_shows_variables_from_env_file_under_env(lab):
+    env_file = lab["root"] / "app.env"
+    env_file.write_text("# lab settings\nENV=staging\nLOG_LEVEL=debug\n")
+    args = dict(lab["args"], env_file=str(env_file), env={"ENV": "prod"})
+
+    result = run_module(MODULE, args, check=True, diff=True)
+
+    for name in (f"{lab['prefix']}-api", f"{lab['prefix']}-web"):
+        after = result["diff"]["after"][name]["env"]
+        assert after["ENV"] == "prod" and after["LOG_LEVEL"] == "debug"
+        assert "LOG_LEVEL" not in result["diff"]["before"][name]["env"]
+    assert result["changed"] is True
+
+
 def test_changing_one_setting_recreates_that_container_only(lab):
     before = ids_and_starts(lab)
     new_port = free_port()
