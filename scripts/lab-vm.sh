@@ -56,6 +56,18 @@ up() {
     *) say "Starting the stopped lab VM $LAB_VM_NAME"; docker start "$LAB_VM_NAME" >/dev/null ;;
   esac
   wait_for_systemd
+  write_network_vars
+}
+
+# The subnet this machine reaches the lab VM from: host_vars/lab-vm.yml lets it through
+# the VM's firewall to the published front ends.
+write_network_vars() {
+  local subnet
+  subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' "$LAB_VM_NETWORK" \
+    | tr ' ' '\n' | grep -m1 -E '^[0-9.]+/[0-9]+$') \
+    || die "network $LAB_VM_NETWORK has no IPv4 subnet"
+  printf '# Written by scripts/lab-vm.sh up.\nlab_vm_network_subnet: "%s"\n' "$subnet" \
+    >"$LAB_CACHE_DIR/lab-vm.yml"
 }
 
 summary() {
@@ -67,13 +79,25 @@ The lab VM is ready.
   name        $LAB_VM_NAME ($(lab_vm_image)), address $ip on network $LAB_VM_NETWORK
   a shell     docker exec -it $LAB_VM_NAME bash
   its Docker  docker exec $LAB_VM_NAME docker ps
-  rerun       ansible-playbook site.yml -e @.cache/lab-vars.yml   (from .venv)
+  rerun       make lab   (or, from .venv: ansible-playbook site.yml -e @.cache/lab-vars.yml -e @.cache/lab-vm.yml)
   remove it   make lab-destroy
 TEXT
   if docker exec "$LAB_VM_NAME" docker ps >/dev/null 2>&1; then
     printf '\nContainers in the lab VM:\n'
     docker exec "$LAB_VM_NAME" docker ps --format '  {{.Names}}\t{{.Status}}\t{{.Ports}}'
-    printf '\nThe lab apps answer on http://%s:<published port>/ from this machine.\n' "$ip"
+    printf '\nFrom this machine, through the VM firewall (inventory/host_vars/lab-vm.yml):\n'
+    local port answer
+    for port in 8000 8080 80 5100 5200; do
+      answer=$(python3 -c 'import sys, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).status)
+except Exception:
+    print("none")' "http://$ip:$port/")
+      case "$answer" in
+        2??|3??) printf '  http://%s:%s/\tanswers (%s)\n' "$ip" "$port" "$answer" ;;
+        *) printf '  http://%s:%s/\tblocked or not running\n' "$ip" "$port" ;;
+      esac
+    done
   fi
 }
 
@@ -90,6 +114,7 @@ down() {
      && [ "$(docker network inspect -f '{{len .Containers}}' "$LAB_VM_NETWORK")" = 0 ]; then
     docker network rm "$LAB_VM_NETWORK" >/dev/null
   fi
+  rm -f "$LAB_CACHE_DIR/lab-vm.yml"
 }
 
 case "${1:-}" in

@@ -47,7 +47,8 @@ def default(option: dict) -> str:
     value = option.get("default")
     if value is None:
         return ""
-    text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
+    text = text.strip().removesuffix("...").strip()
     return f"`{text}`"
 
 

@@ -47,6 +47,23 @@ def run_playbook(playbook: str, extra_vars: dict | None = None, *args: str) -> P
     return PlaybookRun(done.returncode, done.stdout + done.stderr, time.monotonic() - started)
 
 
+def lab_base_image() -> str:
+    for line in (PROJECT / ".cache" / "lab-vars.yml").read_text().splitlines():
+        if line.startswith("lab_scenarios_base_image:"):
+            return line.split(":", 1)[1].strip().strip('"')
+    raise AssertionError("lab_scenarios_base_image missing from .cache/lab-vars.yml")
+
+
+def ensure_image_in_vm(host, vm: str, image: str) -> None:
+    """Load the lab's base image into the VM's engine when it is not there yet."""
+    if host.run(f"docker image inspect {image}").rc == 0:
+        return
+    archive = PROJECT / ".cache" / "images" / "python-base.tar"
+    with archive.open("rb") as stream:
+        subprocess.run(["docker", "exec", "-i", vm, "docker", "load"], stdin=stream, check=True,
+                       capture_output=True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that restart or reconfigure things after the read-only checks."""
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)

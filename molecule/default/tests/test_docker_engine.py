@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
-from conftest import LAB_HOSTS, PROJECT
+from conftest import LAB_HOSTS, ensure_image_in_vm, lab_base_image
 
 testinfra_hosts = [LAB_HOSTS]
 
@@ -14,23 +13,6 @@ HARDENED_RUN = (
     "--user 10001 --tmpfs /tmp {image} python3 -c "
     "'import os; print(os.getuid(), open(\"/proc/self/status\").read())'"
 )
-
-
-def lab_base_image() -> str:
-    for line in (PROJECT / ".cache" / "lab-vars.yml").read_text().splitlines():
-        if line.startswith("lab_scenarios_base_image:"):
-            return line.split(":", 1)[1].strip().strip('"')
-    raise AssertionError("lab_scenarios_base_image missing from .cache/lab-vars.yml")
-
-
-def ensure_image_in_vm(host, vm: str, image: str) -> None:
-    """Load the lab's base image into the VM's engine when it is not there yet."""
-    if host.run(f"docker image inspect {image}").rc == 0:
-        return
-    archive = PROJECT / ".cache" / "images" / "python-base.tar"
-    with archive.open("rb") as stream:
-        subprocess.run(["docker", "exec", "-i", vm, "docker", "load"], stdin=stream, check=True,
-                       capture_output=True)
 
 
 def test_engine_is_enabled_and_running(host):

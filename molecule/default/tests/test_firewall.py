@@ -17,8 +17,7 @@ import time
 
 import pytest
 import testinfra
-from conftest import LAB_HOSTS, run_playbook
-from test_docker_engine import ensure_image_in_vm, lab_base_image
+from conftest import LAB_HOSTS, ensure_image_in_vm, lab_base_image, run_playbook
 
 testinfra_hosts = [LAB_HOSTS]
 
