@@ -37,7 +37,7 @@ images: engine
 
 lab: venv images
 	@scripts/lab-vm.sh up
-	ansible-playbook site.yml -e @$(LAB_VARS) -e @.cache/lab-vm.yml
+	ansible-playbook site.yml
 	@scripts/lab-vm.sh summary
 
 lab-destroy:

@@ -10,6 +10,7 @@ REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${LAB_VM_NETWORK:=devopslab-lab}"
 : "${LAB_VM_VOLUME:=${LAB_VM_NAME}-docker}"
 : "${LAB_VM_BOOT_TIMEOUT:=60}"
+LAB_HOST_VARS="$REPO_ROOT/inventory/host_vars/lab-vm/generated.yml"
 
 lab_vm_image() {
   local vars="$LAB_CACHE_DIR/lab-vars.yml"
@@ -56,18 +57,22 @@ up() {
     *) say "Starting the stopped lab VM $LAB_VM_NAME"; docker start "$LAB_VM_NAME" >/dev/null ;;
   esac
   wait_for_systemd
-  write_network_vars
+  write_host_vars
 }
 
-# The subnet this machine reaches the lab VM from: host_vars/lab-vm.yml lets it through
-# the VM's firewall to the published front ends.
-write_network_vars() {
+# The lab VM's own variables, so a plain `ansible-playbook site.yml` (any tag) finds them:
+# the images build-images.sh picked, and the subnet this machine reaches the VM from,
+# which host_vars/lab-vm/main.yml lets through the VM's firewall to the front ends.
+write_host_vars() {
   local subnet
   subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' "$LAB_VM_NETWORK" \
     | tr ' ' '\n' | grep -m1 -E '^[0-9.]+/[0-9]+$') \
     || die "network $LAB_VM_NETWORK has no IPv4 subnet"
-  printf '# Written by scripts/lab-vm.sh up.\nlab_vm_network_subnet: "%s"\n' "$subnet" \
-    >"$LAB_CACHE_DIR/lab-vm.yml"
+  {
+    printf -- '---\n# Written by scripts/lab-vm.sh up for this machine; make lab-destroy removes it.\n'
+    grep -v -e '^---' -e '^#' "$LAB_CACHE_DIR/lab-vars.yml"
+    printf 'lab_vm_network_subnet: "%s"\n' "$subnet"
+  } >"$LAB_HOST_VARS"
 }
 
 summary() {
@@ -79,13 +84,13 @@ The lab VM is ready.
   name        $LAB_VM_NAME ($(lab_vm_image)), address $ip on network $LAB_VM_NETWORK
   a shell     docker exec -it $LAB_VM_NAME bash
   its Docker  docker exec $LAB_VM_NAME docker ps
-  rerun       make lab   (or, from .venv: ansible-playbook site.yml -e @.cache/lab-vars.yml -e @.cache/lab-vm.yml)
+  rerun       make lab   (or, from .venv: ansible-playbook site.yml [--tags scenario_2])
   remove it   make lab-destroy
 TEXT
   if docker exec "$LAB_VM_NAME" docker ps >/dev/null 2>&1; then
     printf '\nContainers in the lab VM:\n'
     docker exec "$LAB_VM_NAME" docker ps --format '  {{.Names}}\t{{.Status}}\t{{.Ports}}'
-    printf '\nFrom this machine, through the VM firewall (inventory/host_vars/lab-vm.yml):\n'
+    printf '\nFrom this machine, through the VM firewall (inventory/host_vars/lab-vm/main.yml):\n'
     local port answer
     for port in 8000 8080 80 5100 5200; do
       answer=$(python3 -c 'import sys, urllib.request
@@ -114,7 +119,7 @@ down() {
      && [ "$(docker network inspect -f '{{len .Containers}}' "$LAB_VM_NETWORK")" = 0 ]; then
     docker network rm "$LAB_VM_NETWORK" >/dev/null
   fi
-  rm -f "$LAB_CACHE_DIR/lab-vm.yml"
+  rm -f "$LAB_HOST_VARS"
 }
 
 case "${1:-}" in

@@ -144,11 +144,11 @@ def owners(engine, image: str, volume: str) -> dict[str, str]:
 
 def hand_over(engine, image: str, volume: str) -> None:
     """What the deploy does before a start: chown what the app's uid does not own, with a
-    short-lived root container that has only CHOWN and DAC_READ_SEARCH and no network."""
+    short-lived root container that has only CHOWN and DAC_OVERRIDE and no network."""
     owner = f"{APP_UID}:{APP_GID}"
     engine.docker(
         "run", "--rm", "--user", "0:0", "--cap-drop", "ALL", "--cap-add", "CHOWN",
-        "--cap-add", "DAC_READ_SEARCH", "--security-opt", "no-new-privileges", "--read-only",
+        "--cap-add", "DAC_OVERRIDE", "--security-opt", "no-new-privileges", "--read-only",
         "--network", "none", "-v", f"{volume}:/data", "--entrypoint", "find", image,
         "/data", "-xdev", "(", "!", "-uid", str(APP_UID), "-o", "!", "-gid", str(APP_GID), ")",
         "-exec", "chown", "-h", owner, "{}", "+",
