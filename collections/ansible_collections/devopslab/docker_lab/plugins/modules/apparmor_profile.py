@@ -229,7 +229,8 @@ class ProfileManager:
             self.module.warn(
                 f"The kernel has no AppArmor (aa-status: {status.reason.rstrip('.')}): the "
                 "profiles are compiled and installed but not loaded, and containers run "
-                "without them. Set required to true to fail instead."
+                "without them. Set required (apparmor_required in the apparmor role) to true to "
+                "fail instead."
             )
         self.finish(status, file_changes or kernel_changes, self.params["content"])
 
