@@ -8,6 +8,8 @@
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO_ROOT/scripts/lib.sh"
+# The classic builder needs no buildx plugin, which Debian's docker.io does not ship on
+# every release; newer clients print a deprecation notice for it, which is harmless.
 export DOCKER_BUILDKIT=0
 
 : "${LAB_DISTRO:=auto}"
@@ -29,6 +31,9 @@ build_rootfs_image() {
   say "Making $LAB_ROOTFS_IMAGE with debootstrap from $mirror (about 30 s)"
   debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$LAB_CACHE_DIR/debootstrap.log" 2>&1 \
     || { rm -rf "$rootfs"; die "debootstrap failed; see $LAB_CACHE_DIR/debootstrap.log"; }
+  # debootstrap leaves its downloaded packages and the archive's lists behind (about 80 MB);
+  # every image built on this one runs apt-get update first.
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | docker import -c 'CMD ["/bin/bash"]' - "$LAB_ROOTFS_IMAGE" >/dev/null
   rm -rf "$rootfs"
 }
