@@ -196,3 +196,34 @@ def test_a_volume_written_by_root_is_taken_over_without_losing_a_row(apps_engine
     assert added.status_code == 201
     assert sorted(stored) == sorted([*written, "as 10001"])
     assert json.dumps(stored).count("written as root") == 25
+
+
+def test_a_full_data_disk_gets_503_with_a_reason_and_loses_no_accepted_post(
+    apps_engine, apps_images
+):
+    """The data directory is a 256 KiB tmpfs, filled by posts until SQLite runs out of room."""
+    name = "itest-apps-s2-fulldisk"
+    apps_engine.run(name, apps_images["scenario2-backend"], "-p", "127.0.0.1::5100",
+                    "--tmpfs", f"/data:rw,nosuid,size=256k,uid={APP_UID},gid={APP_GID}")
+    try:
+        apps_engine.wait_healthy(name)
+        url = apps_engine.url(name, 5100)
+        accepted, refusals = 0, []
+        for number in range(200):
+            body = json.dumps({"title": f"filler {number}", "content": "x" * 9000}).encode()
+            status, text = apps_engine.request(f"{url}/posts", body, JSON)
+            assert status in (201, 503), (status, text)
+            if status == 503:
+                refusals.append(json.loads(text)["error"])
+                if len(refusals) == 3:
+                    break
+            else:
+                accepted += 1
+        assert refusals, "256 KiB never filled up"
+        assert all("try again later" in reason for reason in refusals), refusals
+        status, text = apps_engine.request(f"{url}/posts?limit=1")
+        assert status in (200, 503), (status, text)
+        if status == 200:
+            assert json.loads(text)["total"] == accepted
+    finally:
+        apps_engine.remove(name)

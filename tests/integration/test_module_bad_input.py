@@ -116,6 +116,11 @@ SCENARIO_CASES = [
         "network_bridge must be",
     ),
     ("a user that is not numeric", {"user": "app"}, "user must be a numeric uid or uid:gid"),
+    (
+        "a version with a trailing newline",
+        {"version": "1.0\n"},
+        "version must be a Docker image tag",
+    ),
 ]
 
 RESTART_CASES = [
@@ -155,6 +160,17 @@ RESTART_CASES = [
         "log_file must be an absolute path",
     ),
     ("nothing to schedule", {"containers": []}, "containers is empty and prune_schedule unset"),
+    ("a user with a trailing newline", {"user": "root\n"}, "user must be a user name"),
+    (
+        "a log file with a trailing newline",
+        {"log_file": "/var/log/restart.log\n"},
+        "log_file must be an absolute path",
+    ),
+    (
+        "an engine address that carries a second cron line",
+        {"docker_host": "tcp://127.0.0.1:2375\n* * * * * root touch /tmp/x"},
+        "docker_host must be a unix://, tcp:// or ssh:// address",
+    ),
 ]
 
 

@@ -11,6 +11,8 @@ import json
 import shutil
 import socket
 import sys
+import threading
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -262,6 +264,40 @@ def test_broken_health_check_rolls_back_and_keeps_the_data(lab):
         name: ident for name, (ident, _) in before.items()
     }
     assert json.loads(get(api_url)[1])["count"] == stored >= 1
+    assert not [c for c in lab["client"].containers.list(all=True) if c.name.endswith("-previous")]
+
+
+def test_a_swap_cut_short_by_the_engine_rolls_back_and_keeps_the_data(lab):
+    """Another container takes the name between the old one's rename and the new one's
+    creation, so the engine refuses to create it: the old container must come back."""
+    api = f"{lab['prefix']}-api"
+    api_url = f"http://127.0.0.1:{lab['ports']['api']}/items"
+    stored = json.loads(get(api_url)[1])["count"]
+    before = ids_and_starts(lab)
+    squatted = threading.Event()
+
+    def squat_on_the_name() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if lab["client"].containers.list(all=True, filters={"name": f"^/{api}-previous$"}):
+                lab["client"].containers.create(BASE_IMAGE, ["true"], name=api,
+                                                labels={"devopslab.scenario": lab["prefix"]})
+                squatted.set()
+                return
+            time.sleep(0.02)
+
+    squatter = threading.Thread(target=squat_on_the_name)
+    squatter.start()
+    result = run_module(MODULE, dict(lab["args"], env={"SWAP": "cut-short"}))
+    squatter.join()
+
+    assert squatted.is_set(), "the swap never renamed the old container"
+    assert result.get("failed") is True and result["rolled_back"] is True, result.get("msg")
+    assert "rolled back" in result["msg"]
+    assert {name: ident for name, (ident, _) in ids_and_starts(lab).items()} == {
+        name: ident for name, (ident, _) in before.items()
+    }
+    assert json.loads(get(api_url)[1])["count"] == stored
     assert not [c for c in lab["client"].containers.list(all=True) if c.name.endswith("-previous")]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -152,6 +153,13 @@ def http_error(error: HTTPException) -> tuple[dict, int]:
         413: f"the request body is over the limit of {BODY_MAX} bytes",
     }
     return {"error": messages.get(error.code, error.description)}, error.code or 500
+
+
+@api.app_errorhandler(sqlite3.OperationalError)
+def store_unavailable(error: sqlite3.OperationalError) -> tuple[dict, int]:
+    # A full disk or an unreadable database file: nothing the client sent is wrong.
+    current_app.logger.error("the post store failed: %s", error)
+    return {"error": f"the post store cannot be used right now ({error}); try again later"}, 503
 
 
 @api.app_errorhandler(InternalServerError)

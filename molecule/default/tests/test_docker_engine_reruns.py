@@ -41,6 +41,16 @@ def test_missing_user_fails_clearly_and_changes_nothing(host):
     assert vm_state(host) == before
 
 
+def test_a_single_name_instead_of_a_list_fails_clearly_and_changes_nothing(host):
+    before = vm_state(host)
+
+    run = run_playbook("engine.yml", {"docker_users": "alice"})
+
+    assert run.rc != 0
+    assert "docker_users must be a list of user names" in run.output, run.output[-2000:]
+    assert vm_state(host) == before
+
+
 def test_malformed_daemon_option_keeps_the_old_file_and_a_running_engine(host):
     before = vm_state(host)
     engine_pid = host.check_output("systemctl show -p MainPID --value docker")

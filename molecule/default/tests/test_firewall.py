@@ -255,6 +255,29 @@ def test_bad_variables_fail_naming_them_before_anything_changes(host, variables,
 
 
 @pytest.mark.disruptive
+def test_narrowed_ssh_sources_and_bridges_replace_the_rules_they_had(host):
+    narrowed = {
+        "firewall_ssh_sources": ["10.8.8.1/24", "192.0.2.7/32"],
+        "firewall_docker_interfaces": ["docker0"],
+    }
+    try:
+        first = run_playbook("firewall.yml", narrowed, "--limit", "lab")
+        again = run_playbook("firewall.yml", narrowed, "--limit", "lab")
+        added = host.check_output("ufw show added")
+    finally:
+        restored = run_playbook("firewall.yml", {}, "--limit", "lab")
+
+    assert first.rc == 0, first.output[-3000:]
+    assert re.search(r"lab-vm\s*:\s*ok=\d+\s+changed=0\s", again.output), again.output[-3000:]
+    assert "ufw allow from 10.8.8.0/24 to any port 22 proto tcp comment 'SSH'" in added
+    assert "ufw allow from 192.0.2.7 to any port 22 proto tcp comment 'SSH'" in added
+    assert "ufw allow 22/tcp comment 'SSH'" not in added
+    assert "br-devopslab" not in added
+    assert restored.rc == 0, restored.output[-3000:]
+    assert "ufw allow 22/tcp comment 'SSH'" in host.check_output("ufw show added")
+
+
+@pytest.mark.disruptive
 def test_published_ports_obey_after_ufw_reload(client, host, published, probe):
     host.check_output("ufw reload")
 

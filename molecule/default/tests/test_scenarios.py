@@ -205,6 +205,24 @@ def test_all_containers_share_the_network_with_the_fixed_bridge(host):
     assert sorted(c["Name"] for c in network["Containers"].values()) == sorted(CONTAINERS)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [{"scenario_9": {"memory": "512m"}}, {"scenario_1": "512m"}],
+    ids=["unknown scenario", "settings that are not a mapping"],
+)
+def test_bad_overrides_fail_naming_the_scenario_and_change_nothing(host, overrides):
+    ids = host.check_output("docker ps -aq --no-trunc | sort")
+
+    run = run_playbook(
+        "scenarios.yml", {"lab_scenarios_overrides": overrides}, "--tags", "scenario_1"
+    )
+
+    assert run.rc != 0
+    assert "lab_scenarios_overrides must map scenarios" in run.output, run.output[-2000:]
+    assert f"not valid: {next(iter(overrides))}" in run.output
+    assert host.check_output("docker ps -aq --no-trunc | sort") == ids
+
+
 @pytest.mark.disruptive
 def test_scenario_2_posts_survive_removal_prune_and_an_engine_restart(host):
     posts = [{"title": f"kept {n}", "content": f"written before the purge, {n}"} for n in range(5)]

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 MODES = ("enforce", "complain")
 
 # aa-status exit codes (apparmor 3.x, binutils/aa_status.c).

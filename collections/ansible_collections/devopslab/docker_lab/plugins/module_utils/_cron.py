@@ -30,10 +30,12 @@ FIELDS = (
     ("day of week", 0, 7, DAYS),
 )
 
-_ITEM = re.compile(r"^(\*|[0-9]+(?:-[0-9]+)?)(?:/([0-9]+))?$")
-CRON_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]+$")
-USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_ITEM = re.compile(r"^(\*|[0-9]+(?:-[0-9]+)?)(?:/([0-9]+))?\Z")
+CRON_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]+\Z")
+SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]+\Z")
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+# unix:///path, tcp://host:port or ssh://user@host: one word, since it goes into the file.
+DOCKER_HOST = re.compile(r"^(unix|tcp|ssh)://[A-Za-z0-9_.:@/\[\]-]+\Z")
 
 
 def _item_problem(item: str, low: int, high: int, names: tuple) -> str | None:

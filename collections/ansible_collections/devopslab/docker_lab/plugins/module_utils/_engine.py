@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import traceback
 
 try:
@@ -37,6 +38,24 @@ CONTEXT_LABEL = "devopslab.context-hash"
 
 class EngineError(Exception):
     """The engine refused or failed; the message says what was being done."""
+
+
+# What talking to the engine can raise: its own errors, and the socket going away, as
+# when the engine restarts in the middle of a deploy (requests' errors are OSErrors).
+ENGINE_ERRORS = (DockerException, EngineError, OSError)
+
+
+def wait_for_engine(api, seconds: float) -> bool:
+    """Whether the engine answers a ping within `seconds` (it may be restarting)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            api.ping()
+            return True
+        except ENGINE_ERRORS:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(1)
 
 
 def connect(docker_host: str, timeout: int = 600):

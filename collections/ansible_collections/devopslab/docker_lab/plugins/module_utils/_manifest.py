@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
-SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-SECRET_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,62}$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}\Z")
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
+SECRET_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,62}\Z")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 _FIELDS = {
     "name",

@@ -37,6 +37,8 @@ except ImportError:
     HAS_YAML = False
 
 PREVIOUS = "-previous"
+# How long a rollback waits for an engine that went away (restarting) to answer again.
+ENGINE_RETURN_TIMEOUT = 60
 
 
 class Failure(Exception):
@@ -367,16 +369,21 @@ class ScenarioManager:
             for step in steps:
                 name = step["service"]["container_name"]
                 if step["differs"]:
-                    replaced.append((step, self.replace(step)))
+                    # Recorded before the swap starts, so a swap cut short is rolled back too.
+                    replaced.append((step, step["current"]))
+                    self.replace(step)
                 elif not step["current"]["State"].get("Running"):
                     self.api.start(step["current"]["Id"])
                     self.result["changed"] = True
             problem = self.wait_healthy()
-        except (engine.DockerException, engine.EngineError) as exc:
+        except engine.ENGINE_ERRORS as exc:
             problem = {"container": name, "error": str(exc)}
         olds = [old for step, old in replaced if old]
         if problem and self.params["rollback"] and olds:
-            self.roll_back(replaced)
+            try:
+                self.roll_back(replaced)
+            except engine.ENGINE_ERRORS as exc:
+                problem["rollback_error"] = str(exc)
         else:
             for old in olds:
                 self.api.remove_container(old["Id"], force=True)
@@ -390,20 +397,24 @@ class ScenarioManager:
             detail = "its health check failed (unhealthy)"
         else:
             detail = "not healthy within health_timeout"
-        what = (
-            "rolled back to the previous containers"
-            if self.result["rolled_back"]
-            else "no rollback"
-        )
+        if problem.get("rollback_error"):
+            what = f"the rollback failed too: {problem['rollback_error']}"
+        elif self.result["rolled_back"]:
+            what = "rolled back to the previous containers"
+        else:
+            what = "no rollback"
         timeout = self.params["health_timeout"]
         return f"{problem['container']}: {detail} ({what}, health_timeout={timeout}s)"
 
     def roll_back(self, replaced: list) -> None:
+        """Put each old container back under its name, whatever point its swap reached."""
+        engine.wait_for_engine(self.api, ENGINE_RETURN_TIMEOUT)
         for step, old in reversed(replaced):
             name = step["service"]["container_name"]
-            if engine.inspect_container(self.api, name):
-                self.api.remove_container(name, force=True)
-            if old:
+            holder = engine.inspect_container(self.api, name)
+            if holder and not (old and holder["Id"] == old["Id"]):
+                self.api.remove_container(holder["Id"], force=True)
+            if old and not (holder and holder["Id"] == old["Id"]):
                 self.api.rename(old["Id"], name)
         for old in (old for step, old in replaced if old):
             self.api.start(old["Id"])

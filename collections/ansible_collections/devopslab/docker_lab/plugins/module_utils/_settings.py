@@ -19,13 +19,13 @@ from ansible_collections.devopslab.docker_lab.plugins.module_utils._manifest imp
 )
 from ansible_collections.devopslab.docker_lab.plugins.module_utils._spec import parse_size
 
-SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-IMAGE_REPO = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
-USER = re.compile(r"^([0-9]+)(?::([0-9]+))?$")
-PROFILE = re.compile(r"^[A-Za-z0-9_.{}/-]+$")
-BRIDGE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
-CAPABILITY = re.compile(r"^(CAP_)?[A-Z_]+$")
+SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}\Z")
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+IMAGE_REPO = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*\Z")
+USER = re.compile(r"^([0-9]+)(?::([0-9]+))?\Z")
+PROFILE = re.compile(r"^[A-Za-z0-9_.{}/-]+\Z")
+BRIDGE = re.compile(r"^[A-Za-z0-9_.-]{1,15}\Z")
+CAPABILITY = re.compile(r"^(CAP_)?[A-Z_]+\Z")
 MIN_MEMORY = 6 * 1024 * 1024
 
 

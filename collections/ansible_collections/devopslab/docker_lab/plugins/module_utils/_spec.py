@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-_SIZE = re.compile(r"^([0-9]+)([bkmg]?)$", re.IGNORECASE)
+_SIZE = re.compile(r"^([0-9]+)([bkmg]?)\Z", re.IGNORECASE)
 _OPTION = re.compile(r"^([^:=]*)[:=]?(.*)$")
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 

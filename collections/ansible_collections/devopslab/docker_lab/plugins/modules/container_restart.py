@@ -86,6 +86,7 @@ options:
     description:
       - The Docker engine's address, asked by O(require_running); when it is not the default, the
         file sets C(DOCKER_HOST) to it.
+      - A C(unix://), C(tcp://) or C(ssh://) address of letters, digits and C(_ . : @ / [ ] -).
     type: str
     default: unix:///var/run/docker.sock
 """
@@ -170,6 +171,11 @@ def option_problems(params: dict) -> list[str]:
         )
     if not cron.USER_NAME.match(params["user"]):
         problems.append(f"user must be a user name such as root, got {params['user']!r}")
+    if not cron.DOCKER_HOST.match(params["docker_host"]):
+        problems.append(
+            "docker_host must be a unix://, tcp:// or ssh:// address with no spaces, "
+            f"got {params['docker_host']!r}"
+        )
     for option in ("log_file", "docker_path"):
         if params[option] and not cron.SAFE_PATH.match(params[option]):
             problems.append(
@@ -275,7 +281,7 @@ def main() -> None:
     else:
         try:
             outcome = present(module, path, current)
-        except (engine.EngineError, engine.DockerException) as exc:
+        except engine.ENGINE_ERRORS as exc:
             module.fail_json(msg=f"require_running: cannot ask the Docker engine: {exc}")
     module.exit_json(
         changed=outcome["changed"],

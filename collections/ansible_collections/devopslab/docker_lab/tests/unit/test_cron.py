@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.devopslab.docker_lab.plugins.module_utils._cron import (
+    CRON_FILE_NAME,
+    DOCKER_HOST,
+    SAFE_PATH,
+    USER_NAME,
     cron_line,
     render,
     schedule_problem,
@@ -66,3 +70,18 @@ def test_rendered_file_sets_its_own_path_and_ends_with_a_newline():
 
 def test_rendered_file_sets_docker_host_when_it_is_not_the_default():
     assert "DOCKER_HOST=tcp://127.0.0.1:2375" in render([], "tcp://127.0.0.1:2375").splitlines()
+
+
+@pytest.mark.parametrize(
+    "pattern, value",
+    [
+        (USER_NAME, "root\n"),
+        (SAFE_PATH, "/var/log/devopslab/restart.log\n"),
+        (CRON_FILE_NAME, "devopslab-restart\n"),
+        (DOCKER_HOST, "tcp://127.0.0.1:2375\n* * * * * root id"),
+        (DOCKER_HOST, "unix:///run/docker.sock\n"),
+    ],
+)
+def test_a_value_that_would_add_a_line_to_the_cron_file_fails_its_check(pattern, value):
+    assert pattern.match(value.split("\n")[0])
+    assert not pattern.match(value)
