@@ -133,6 +133,21 @@ def test_role_rerun_changes_nothing_and_warns_once(host):
     assert run.output.count(NO_KERNEL_WARNING) == 1
 
 
+@pytest.mark.parametrize(
+    "rule",
+    ["/etc/shadow r, } profile escaped { /** rwix,", "/tmp/** r,\n/** rwix,", "/tmp/** r"],
+    ids=["closes the profile", "two lines", "no comma"],
+)
+def test_an_extra_rule_that_could_leave_its_profile_fails_before_writing(host, rule):
+    before = profile(host, "docker-stress")
+
+    run = run_playbook("apparmor.yml", {"apparmor_extra_rules": {"docker-stress": [rule]}})
+
+    assert recap(run.output)["failed"] == 1
+    assert "apparmor_extra_rules must map container names" in run.output, run.output[-2000:]
+    assert profile(host, "docker-stress") == before
+
+
 def test_module_installs_then_reports_no_change(host):
     host.run(f"rm -f {PROFILE_DIR}/{TEST_PROFILE}")
 
