@@ -86,7 +86,8 @@ options:
     description:
       - The Docker engine's address, asked by O(require_running); when it is not the default, the
         file sets C(DOCKER_HOST) to it.
-      - A C(unix://), C(tcp://) or C(ssh://) address; letters, digits and the characters C(_.:@/[]-) only.
+      - A C(unix://), C(tcp://) or C(ssh://) address; letters, digits and the characters
+        C(_.:@/[]-) only.
     type: str
     default: unix:///var/run/docker.sock
 """
