@@ -40,19 +40,16 @@ class EngineError(Exception):
     """The engine refused or failed; the message says what was being done."""
 
 
-# What talking to the engine can raise: its own errors, and the socket going away, as
-# when the engine restarts in the middle of a deploy (requests' errors are OSErrors).
-ENGINE_ERRORS = (DockerException, EngineError, OSError)
-
-
 def wait_for_engine(api, seconds: float) -> bool:
-    """Whether the engine answers a ping within `seconds` (it may be restarting)."""
+    """Whether the engine answers a ping within `seconds` (it may be restarting). Talking
+    to the engine raises its own errors, or OSError (which requests' errors are) when the
+    socket goes away, as when the engine restarts in the middle of a deploy."""
     deadline = time.monotonic() + seconds
     while True:
         try:
             api.ping()
             return True
-        except ENGINE_ERRORS:
+        except (DockerException, EngineError, OSError):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(1)

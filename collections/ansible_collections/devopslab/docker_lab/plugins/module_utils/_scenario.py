@@ -376,13 +376,13 @@ class ScenarioManager:
                     self.api.start(step["current"]["Id"])
                     self.result["changed"] = True
             problem = self.wait_healthy()
-        except engine.ENGINE_ERRORS as exc:
+        except (engine.DockerException, engine.EngineError, OSError) as exc:
             problem = {"container": name, "error": str(exc)}
         olds = [old for step, old in replaced if old]
         if problem and self.params["rollback"] and olds:
             try:
                 self.roll_back(replaced)
-            except engine.ENGINE_ERRORS as exc:
+            except (engine.DockerException, engine.EngineError, OSError) as exc:
                 problem["rollback_error"] = str(exc)
         else:
             for old in olds:

@@ -282,7 +282,7 @@ def main() -> None:
     else:
         try:
             outcome = present(module, path, current)
-        except engine.ENGINE_ERRORS as exc:
+        except (engine.DockerException, engine.EngineError, OSError) as exc:
             module.fail_json(msg=f"require_running: cannot ask the Docker engine: {exc}")
     module.exit_json(
         changed=outcome["changed"],

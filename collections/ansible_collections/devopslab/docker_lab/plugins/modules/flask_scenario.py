@@ -364,7 +364,7 @@ def main() -> None:
         result = manager.run()
     except Failure as exc:
         module.fail_json(msg=str(exc), **manager.result, **exc.extra)
-    except engine.ENGINE_ERRORS as exc:
+    except (engine.DockerException, engine.EngineError, OSError) as exc:
         module.fail_json(msg=f"the Docker engine: {exc}", **manager.result)
     module.exit_json(**result)
 
